@@ -1,0 +1,18 @@
+import type { Kysely } from 'kysely'
+import type { AppUser, Database } from './schema.js'
+
+export async function findUserBySub (db: Kysely<Database>, sub: string): Promise<AppUser | undefined> {
+  return await db.selectFrom('app_user').selectAll().where('oauth_id', '=', sub).executeTakeFirst()
+}
+
+/** The new user, or undefined when one with this `sub` exists already. */
+export async function createUser (db: Kysely<Database>, sub: string): Promise<AppUser | undefined> {
+  return await db.insertInto('app_user').values({ oauth_id: sub })
+    .onConflict(oc => oc.column('oauth_id').doNothing())
+    .returningAll().executeTakeFirst()
+}
+
+export async function deleteUserBySub (db: Kysely<Database>, sub: string): Promise<boolean> {
+  const result = await db.deleteFrom('app_user').where('oauth_id', '=', sub).executeTakeFirst()
+  return result.numDeletedRows > 0n
+}
