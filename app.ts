@@ -30,6 +30,8 @@ export interface AppOptions {
   /** serve Swagger UI at /docs (default true) */
   swaggerUi?: boolean
   logger?: FastifyServerOptions['logger']
+  /** the clock that dates captures (scan time = now); tests replay scans at chosen times */
+  now?: () => Date
   /** extra routes registered inside the API scope, behind the same auth plugin (benchmarks) */
   extraApiRoutes?: FastifyPluginAsync
 }
@@ -38,6 +40,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: AppConfig
     scopes: Scopes
+    /** current time, for scan times */
+    now: () => Date
   }
 }
 
@@ -69,6 +73,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
 
   app.decorate('config', config)
   app.decorate('scopes', config.scopes)
+  app.decorate('now', options.now ?? (() => new Date()))
 
   await app.register(errors)
   await app.register(securityAudit)

@@ -55,3 +55,23 @@ export async function record (name: string, markdown: string): Promise<void> {
 export function stamp (command: string): string {
   return `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()} with \`${command}\`.`
 }
+
+export interface BenchServer {
+  bare: string
+  ours: string
+  userToken: string
+  adminToken: string
+  stop: () => void
+}
+
+/** Starts bench/server.ts in a child process (env: DATABASE_URL and friends). */
+export async function startBenchServer (env: Record<string, string> = {}): Promise<BenchServer> {
+  const { spawn } = await import('node:child_process')
+  const { createInterface } = await import('node:readline')
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve)
+    child.once('exit', code => { reject(new Error(`bench server exited with ${code}`)) })
+  })
+  return { ...(JSON.parse(line) as Omit<BenchServer, 'stop'>), stop: () => { child.kill('SIGTERM') } }
+}

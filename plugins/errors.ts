@@ -17,6 +17,7 @@ export const Errors = {
   userNotRegistered: createError('USER_NOT_REGISTERED', 'The caller is not registered: POST /api/consumer/v1/users first', 404),
   userExists: createError('USER_EXISTS', 'The caller is already registered', 409),
   notFound: createError('NOT_FOUND', '%s', 404),
+  notPermitted: createError<[string]>('NOT_PERMITTED', '%s', 401),
   badRequest: createError('BAD_REQUEST', '%s', 400),
   conflict: createError('CONFLICT', '%s', 409),
   captureRejected: createError<[string]>('CAPTURE_REJECTED', '%s', 400)

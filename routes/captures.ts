@@ -49,7 +49,7 @@ const PARAM_FIELDS: Record<string, string> = { x: 'statusb64', t: 'timeintb64', 
  * now, store everything in one transaction. Replays answer 409 with the first capture's id.
  */
 export async function postCapture (app: FastifyInstance, body: Static<typeof CaptureBody>, userId: number | null): Promise<StoredCapture> {
-  const scanTime = new Date()
+  const scanTime = app.now()
   const tag = await findTagBySerial(app.db, body.serial)
   if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${body.serial}"`), { code: 'tag_not_found' })
   let decoded

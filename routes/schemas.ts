@@ -123,3 +123,17 @@ export const Sample = Type.Object({
   rh: Type.Union([Type.Number(), Type.Null()], { description: '%RH; null for temperature-only tags' }),
   location: Type.Union([Location, Type.Null()])
 })
+
+export const TagView = Type.Object({
+  id: Type.Integer(),
+  tagserial: Type.String(),
+  timestamp: Timestamp
+})
+
+export const AdminTagView = Type.Object({
+  id: Type.Integer(),
+  user_id: Type.Integer(),
+  tag_id: Type.Integer(),
+  tagserial: Type.String(),
+  timestamp: Timestamp
+})

@@ -63,11 +63,11 @@ export interface TestApp {
   close: () => Promise<void>
 }
 
-export async function buildTestApp (idp: { issuer: string }, env: Record<string, string> = {}, tokenUrl?: string): Promise<TestApp> {
+export async function buildTestApp (idp: { issuer: string }, env: Record<string, string> = {}, tokenUrl?: string, now?: () => Date): Promise<TestApp> {
   const database = await freshDatabase()
   const base = loadConfig({ LOG_LEVEL: 'silent', IDP_ISSUER: idp.issuer, ...env })
   const config: AppConfig = { ...base, idpIssuer: base.idpIssuer ?? idp.issuer, database: database.config }
-  const app = await buildApp({ config, swaggerUi: true, ...(tokenUrl !== undefined ? { tokenUrl } : {}) })
+  const app = await buildApp({ config, swaggerUi: true, ...(tokenUrl !== undefined ? { tokenUrl } : {}), ...(now !== undefined ? { now } : {}) })
   await app.ready()
   return {
     app,

@@ -6,7 +6,9 @@ import { findUserBySub } from '../../../../../db/users.js'
 import { claimsOf } from '../../../../../plugins/auth.js'
 import { detailed, Errors } from '../../../../../plugins/errors.js'
 import { bearer } from '../../../../../plugins/swagger.js'
+import { captureSampleBatches } from '../../../../../db/samples.js'
 import { captureView, postCapture } from '../../../../captures.js'
+import { jsonOrCsv, sendCsv, wantsCsv } from '../../../../csv.js'
 import { Page, pageHeaders, setPageHeaders } from '../../../../pagination.js'
 import { Capture, CaptureBody, errorResponses, IdParams, Sample, Serial } from '../../../../schemas.js'
 
@@ -88,13 +90,15 @@ const captures: FastifyPluginAsyncTypebox = async app => {
     schema: {
       tags: ['consumer'],
       summary: 'The samples of one capture, newest first, each with its location if it has one',
+      description: '`Accept: text/csv` streams all of them as `timestamp,temp,rh` (offset and limit do not apply).',
       params: IdParams,
       querystring: Page,
-      response: { 200: { ...Type.Array(Sample), headers: pageHeaders }, ...errorResponses(400, 404) }
+      response: { 200: jsonOrCsv(Type.Array(Sample), pageHeaders), ...errorResponses(400, 404) }
     }
   }, async (request, reply) => {
     const capture = await findCapture(app.db, request.params.id)
     if (capture === undefined) throw detailed(new Errors.notFound(`No capture with id ${request.params.id}`), { code: 'capture_not_found' })
+    if (wantsCsv(request)) return sendCsv(reply, captureSampleBatches(app.db, capture.id), `capture-${capture.id}.csv`)
     setPageHeaders(request, reply, request.query, capture.nsamples)
     return await listCaptureSamples(app.db, capture.id, request.query.offset, request.query.limit)
   })

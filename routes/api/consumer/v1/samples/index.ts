@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { listWindow, windowBatches } from '../../../../../db/samples.js'
+import { findTagBySerial } from '../../../../../db/tags.js'
+import { detailed, Errors } from '../../../../../plugins/errors.js'
+import { jsonOrCsv, sendCsv, wantsCsv } from '../../../../csv.js'
+import { Page, pageHeaders, setPageHeaders } from '../../../../pagination.js'
+import { errorResponses, Sample, Serial } from '../../../../schemas.js'
+
+const Query = Type.Intersect([
+  Type.Object({
+    serial: Serial,
+    starttime: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; unbounded if absent' })),
+    endtime: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; unbounded if absent' }))
+  }),
+  Page
+])
+
+const samples: FastifyPluginAsyncTypebox = async app => {
+  app.get('/samples', {
+    schema: {
+      tags: ['consumer'],
+      summary: 'One tag\'s time series: every physical sample in the window once, newest first',
+      description: 'Scans overlap, so most samples arrive in many captures; each is returned once, as the copy from the earliest capture, with its location if it has one. `Accept: text/csv` streams the whole window as `timestamp,temp,rh` (offset and limit do not apply).',
+      querystring: Query,
+      response: { 200: jsonOrCsv(Type.Array(Sample), pageHeaders), ...errorResponses(400, 404) }
+    }
+  }, async (request, reply) => {
+    const { serial, starttime, endtime, offset, limit } = request.query
+    const tag = await findTagBySerial(app.db, serial)
+    if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${serial}"`), { code: 'tag_not_found' })
+    const start = starttime === undefined ? null : new Date(starttime)
+    const end = endtime === undefined ? null : new Date(endtime)
+    if (start !== null && end !== null && start > end) throw new Errors.badRequest('starttime is after endtime')
+    const window = { tagId: tag.id, start, end }
+    if (wantsCsv(request)) return sendCsv(reply, windowBatches(app.db, window), `${serial}.csv`)
+    const { items, total } = await listWindow(app.db, window, offset, limit)
+    setPageHeaders(request, reply, request.query, total)
+    return items
+  })
+}
+
+export default samples

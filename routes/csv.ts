@@ -1,0 +1,37 @@
+import { Readable } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { CsvRow } from '../db/samples.js'
+
+/** The client asked for CSV (`Accept: text/csv`, the frontend's downloads). */
+export function wantsCsv (request: FastifyRequest): boolean {
+  return /\btext\/csv\b/i.test(request.headers.accept ?? '')
+}
+
+/** JSON numbers and ISO timestamps, so the CSV parses back to the JSON's values. */
+function line (row: CsvRow): string {
+  return `${row.timestamp.toISOString()},${row.temp},${row.rh ?? ''}\n`
+}
+
+/** Streams `timestamp,temp,rh` batch by batch: the whole result is never held in memory. */
+export function sendCsv (reply: FastifyReply, batches: AsyncIterable<CsvRow[]>, filename: string): FastifyReply {
+  async function * lines (): AsyncGenerator<string> {
+    yield 'timestamp,temp,rh\n'
+    for await (const batch of batches) yield batch.map(line).join('')
+  }
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${filename}"`)
+    .send(Readable.from(lines()))
+}
+
+/** OpenAPI description of a 200 that is JSON or, on request, CSV. */
+export function jsonOrCsv<S extends object> (json: S, headers: object): object {
+  return {
+    description: 'JSON, or CSV (`timestamp,temp,rh`) with `Accept: text/csv`',
+    headers,
+    content: {
+      'application/json': { schema: json },
+      'text/csv': { schema: { type: 'string', description: 'header line `timestamp,temp,rh`, then one sample per line, newest first; rh empty for temperature-only tags' } }
+    }
+  }
+}
