@@ -1,7 +1,6 @@
 import path from 'node:path'
 import autoload from '@fastify/autoload'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import addFormatsPlugin from 'ajv-formats'
@@ -12,6 +11,7 @@ import db from './plugins/db.js'
 import errors from './plugins/errors.js'
 import idp from './plugins/idp.js'
 import securityAudit from './plugins/security-audit.js'
+import securityHeaders from './plugins/security-headers.js'
 import swagger from './plugins/swagger.js'
 import health from './routes/health.js'
 import { packageVersion } from './version.js'
@@ -77,7 +77,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(errors)
   await app.register(securityAudit)
-  await app.register(helmet, { global: true, contentSecurityPolicy: { useDefaults: true } })
+  await app.register(securityHeaders, {})
   await app.register(cors, { origin: config.corsOrigins.length === 0 ? false : config.corsOrigins, credentials: false, maxAge: 600 })
   await app.register(swagger, {
     tokenUrl: options.tokenUrl ?? `${config.idpIssuer.replace(/\/?$/, '/')}oauth/token`,
@@ -96,7 +96,8 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
       audience: config.audience,
       clockToleranceSeconds: config.clockToleranceSeconds,
       jwksCacheTtlSeconds: config.jwksCacheTtlSeconds,
-      jwksCooldownSeconds: config.jwksCooldownSeconds
+      jwksCooldownSeconds: config.jwksCooldownSeconds,
+      tokenCacheSize: config.tokenCacheSize
     })
     await api.register(autoload, {
       dir: path.join(import.meta.dirname, 'routes', 'api'),

@@ -56,9 +56,10 @@ export default fp(async function openapi (app: FastifyInstance, options: Swagger
     await app.register(swaggerUi, {
       routePrefix: '/docs',
       uiConfig: { persistAuthorization: false },
-      // Swagger UI needs inline scripts and styles; helmet's CSP stays strict everywhere else.
+      // Swagger UI's own CSP admits its inline scripts; "Authorize" must also reach the token
+      // endpoint, and over plain http (the dev IdP) requests must not be upgraded to https.
       staticCSP: true,
-      transformStaticCSP: header => header
+      transformStaticCSP: header => docsCsp(header, options.tokenUrl)
     })
   }
 }, { name: 'openapi', fastify: '5.x' })
@@ -66,4 +67,11 @@ export default fp(async function openapi (app: FastifyInstance, options: Swagger
 /** `security` for a route: a bearer token with all of these scopes (either scheme). */
 export function bearer (...required: string[]): Array<Record<string, string[]>> {
   return [{ bearerAuth: required }, { oauth2: required }]
+}
+
+export function docsCsp (header: string, tokenUrl: string): string {
+  const token = new URL(tokenUrl)
+  const directives = header.split(';').map(d => d.trim()).filter(d => d !== '')
+    .filter(d => !(token.protocol === 'http:' && d === 'upgrade-insecure-requests'))
+  return [...directives, `connect-src 'self' ${token.origin}`].join('; ') + ';'
 }
