@@ -29,6 +29,8 @@ export interface Config {
   jwksCacheTtlSeconds: number
   jwksCooldownSeconds: number
   idpTimeoutMs: number
+  /** verified tokens remembered so a reused token skips re-verification; 0 disables */
+  tokenCacheSize: number
   scopes: Scopes
 }
 
@@ -132,6 +134,7 @@ export function loadConfig (env: Env = process.env): Config {
     jwksCacheTtlSeconds: integer(env, 'JWKS_CACHE_TTL_SECONDS', 600, 1, 86400),
     jwksCooldownSeconds: integer(env, 'JWKS_COOLDOWN_SECONDS', 30, 0, 3600),
     idpTimeoutMs: integer(env, 'IDP_TIMEOUT_MS', 5000, 50, 60000),
+    tokenCacheSize: integer(env, 'TOKEN_CACHE_SIZE', 10000, 0, 1000000),
     scopes: {
       readUser: scope(env, 'SCOPE_READ_USER', 'read:user'),
       writeUser: scope(env, 'SCOPE_WRITE_USER', 'write:user'),

@@ -10,6 +10,8 @@ export interface AuthOptions {
   clockToleranceSeconds: number
   jwksCacheTtlSeconds: number
   jwksCooldownSeconds: number
+  /** verified tokens remembered (0 = verify every request) */
+  tokenCacheSize: number
 }
 
 /** Verified claims of the caller's access token. */
@@ -35,6 +37,31 @@ declare module 'fastify' {
 export const SECURITY_SCHEMES = ['bearerAuth', 'oauth2'] as const
 
 export const REALM = 'wsbackend'
+
+/**
+ * Tokens verified recently, so a client's next request with the same token skips decoding, key
+ * lookup and signature check. An entry lives until the token expires, and never longer than the
+ * signing-key cache TTL, so a token is re-verified at least as often as its key is re-fetched.
+ * Oldest entries go first when full.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { claims: Claims, until: number }>()
+  constructor (private readonly max: number, private readonly ttlMs: number) {}
+
+  get (token: string, now: number): Claims | undefined {
+    const entry = this.entries.get(token)
+    if (entry === undefined) return undefined
+    if (entry.until > now) return entry.claims
+    this.entries.delete(token)
+    return undefined
+  }
+
+  set (token: string, claims: Claims, expiresAtMs: number, now: number): void {
+    if (this.max === 0) return
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string)
+    this.entries.set(token, { claims, until: Math.min(expiresAtMs, now + this.ttlMs) })
+  }
+}
 const AUTH_GUARD = Symbol.for('wsbackend.authGuard')
 
 type Reason =
@@ -169,10 +196,11 @@ export default fp(async function auth (app: FastifyInstance, options: AuthOption
       allowedIss: options.issuer,
       allowedAud: options.audience,
       requiredClaims: ['iss', 'sub', 'aud', 'exp'],
-      clockTolerance: options.clockToleranceSeconds * 1000, // fast-jwt counts milliseconds
-      cache: 1000
+      clockTolerance: options.clockToleranceSeconds * 1000 // fast-jwt counts milliseconds
     }
   })
+
+  const verified = new VerifiedTokens(options.tokenCacheSize, options.jwksCacheTtlSeconds * 1000)
 
   app.decorateRequest('claims', null)
 
@@ -181,6 +209,9 @@ export default fp(async function auth (app: FastifyInstance, options: AuthOption
     if (header === undefined || header === '') throw unauthenticated(new Errors.missingToken())
     const match = /^Bearer ([^\s]+)$/i.exec(header)
     if (match === null) throw unauthenticated(new Errors.malformedAuthorization())
+    const token = match[1] as string
+    const known = verified.get(token, Date.now())
+    if (known !== undefined) return known
     let payload: Record<string, unknown>
     try {
       payload = (await request.jwtVerify()) as unknown as Record<string, unknown>
@@ -190,15 +221,17 @@ export default fp(async function auth (app: FastifyInstance, options: AuthOption
       if (!decoded.has(request)) throw invalidToken('malformed_token', 'The token is not a well-formed JWT')
       throw mapVerifyError(err)
     }
-    return {
+    const claims: Claims = {
       sub: payload.sub as string,
       iss: payload.iss as string,
       aud: payload.aud as string | string[],
       exp: payload.exp as number,
       ...(typeof payload.iat === 'number' ? { iat: payload.iat } : {}),
       scopes: scopesOf(payload),
-      token: match[1] as string
+      token
     }
+    verified.set(token, claims, (claims.exp + options.clockToleranceSeconds) * 1000, Date.now())
+    return claims
   }
 
   app.addHook('onRoute', route => {

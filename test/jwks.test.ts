@@ -61,8 +61,10 @@ t.test('one IdP, one app: caching, unknown kids, rotation, outage', async t => {
     const fresh = await idp.server.issuer.keys.generate('RS256')
     const uncached = await idp.token({}, { kid: fresh.kid })
     await new Promise(resolve => setTimeout(resolve, 1100))
+    // a token never seen before, signed with the cached key: verified against the cached key
+    const unseen = await idp.token({ jti: 'never-seen' })
     await idp.stop()
-    t.equal((await ctx.app.inject({ url: ME, headers: bearer(token) })).statusCode, 404, 'cached key accepted')
+    t.equal((await ctx.app.inject({ url: ME, headers: bearer(unseen) })).statusCode, 404, 'cached key accepted')
     const started = Date.now()
     const res = await ctx.app.inject({ url: ME, headers: bearer(uncached) })
     t.equal(res.statusCode, 503)
@@ -100,7 +102,9 @@ t.test('keys seen before keep working through an IdP outage longer than the cach
   t.teardown(async () => { await ctx.close(); await idp.stop() })
   const token = await idp.token()
   t.equal((await ctx.app.inject({ url: ME, headers: bearer(token) })).statusCode, 404, 'accepted while the IdP is up')
+  const fresh = await idp.token({ jti: 'fresh' })
   await idp.stop()
   await new Promise(resolve => setTimeout(resolve, 2500)) // past the TTL and get-jwks' stale copy
   t.equal((await ctx.app.inject({ url: ME, headers: bearer(token) })).statusCode, 404, 'still accepted with the IdP down')
+  t.equal((await ctx.app.inject({ url: ME, headers: bearer(fresh) })).statusCode, 404, 'and so is a new token signed with that key')
 })

@@ -7,7 +7,7 @@ import securityAudit from '../plugins/security-audit.js'
 
 // Fail closed: a route that declares security but would be served without the guard stops start-up.
 
-const authOptions = { issuer: 'http://127.0.0.1:1', audience: 'wsbackend', clockToleranceSeconds: 0, jwksCacheTtlSeconds: 60, jwksCooldownSeconds: 30 }
+const authOptions = { issuer: 'http://127.0.0.1:1', audience: 'wsbackend', clockToleranceSeconds: 0, jwksCacheTtlSeconds: 60, jwksCooldownSeconds: 30, tokenCacheSize: 100 }
 const secured = { schema: { security: [{ bearerAuth: ['read:user'] }] } }
 
 async function base (): Promise<FastifyInstance> {
