@@ -1,7 +1,7 @@
 // npm run bench:captures — POST /captures with a fresh valid capture per request, and
 // GET /captures/{id}/samples, on real PostgreSQL (autocannon, 16 connections, 10 s each).
 // BENCH_DATABASE_URL names the server to use (default postgres://postgres@127.0.0.1:5432/postgres);
-// a database of our own is created there and dropped afterwards.
+// a database of our own is created there and dropped afterwards (BENCH_KEEP=1 keeps it).
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { parseTagUrl, rhToRaw, TagEncoder, tempToRaw } from '../codec/index.js'
@@ -124,6 +124,6 @@ try {
 } finally {
   server.stop()
   await new Promise(resolve => setTimeout(resolve, 1500))
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+  if (process.env.BENCH_KEEP !== '1') await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
   await admin.end()
 }

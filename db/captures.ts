@@ -182,22 +182,34 @@ export function withLocation ({ location_id: id, location_sample: sample, locati
   return { ...row, location: id === null ? null : { id, capturesample_id: sample!, timestamp: timestamp!, description: description! } }
 }
 
-/** The location of a physical sample hangs on its canonical copy; `s` is any copy. */
-export const LOCATION_OF_SAMPLE = sql`
-  LEFT JOIN capture_sample canon ON canon.tag_id = s.tag_id AND canon.canonical AND canon.resetsalltime = s.resetsalltime
-    AND canon.seq = s.seq AND canon.rawtemp = s.rawtemp AND canon.rawrh IS NOT DISTINCT FROM s.rawrh
-  LEFT JOIN location l ON l.capturesample_id = canon.id`
-
 export const LOCATION_COLUMNS = sql`l.id AS location_id, l.capturesample_id AS location_sample, l.timestamp AS location_timestamp, l.description AS location_description`
 
-/** A capture's own samples, newest first, each with the location of its physical sample. */
-export async function listCaptureSamples (db: Kysely<Database>, captureId: number, offset: number, limit: number): Promise<SampleRow[]> {
-  const result = await sql<FlatSampleRow>`
-    SELECT s.id, s.capture_id, s.timestamp, s.temp, s.rh, ${LOCATION_COLUMNS}
-    FROM capture_sample s ${LOCATION_OF_SAMPLE}
-    WHERE s.capture_id = ${captureId}
-    ORDER BY s.timestamp DESC, s.id ASC OFFSET ${offset} LIMIT ${limit}`.execute(db)
-  return result.rows.map(withLocation)
+/**
+ * A capture's own samples, newest first, each with the location of its physical sample (which
+ * hangs on the canonical copy), and the capture's sample count; undefined if there is no such
+ * capture. One statement: a tag has few locations, so they are gathered first (through
+ * `location_tag`) and matched to the page's copies by stream position, instead of looking up
+ * the canonical copy of every sample.
+ */
+export async function listCaptureSamples (db: Kysely<Database>, captureId: number, offset: number, limit: number): Promise<{ items: SampleRow[], total: number } | undefined> {
+  const { rows } = await sql<FlatSampleRow & { nsamples: number }>`
+    SELECT c.nsamples, s.id, s.capture_id, s.timestamp, s.temp, s.rh, ${LOCATION_COLUMNS}
+    FROM capture c
+    LEFT JOIN LATERAL (
+      SELECT * FROM capture_sample s WHERE s.capture_id = c.id
+      ORDER BY s.timestamp DESC, s.id ASC OFFSET ${offset} LIMIT ${limit}
+    ) s ON true
+    LEFT JOIN LATERAL (
+      SELECT l.*, canon.resetsalltime, canon.seq, canon.rawtemp, canon.rawrh
+      FROM location l JOIN capture_sample canon ON canon.id = l.capturesample_id
+      WHERE l.tag_id = c.tag_id
+    ) l ON l.resetsalltime = s.resetsalltime AND l.seq = s.seq AND l.rawtemp = s.rawtemp AND l.rawrh IS NOT DISTINCT FROM s.rawrh
+    WHERE c.id = ${captureId}
+    ORDER BY s.timestamp DESC, s.id ASC`.execute(db)
+  const first = rows[0]
+  if (first === undefined) return undefined
+  const items = first.id === null ? [] : rows.map(({ nsamples: _, ...row }) => withLocation(row))
+  return { items, total: first.nsamples }
 }
 
 /**

@@ -25,14 +25,13 @@ export async function hasScanned (db: Kysely<Database>, userId: number, tagId: n
 }
 
 /** The new location, or undefined when the sample has one already. */
-export async function createLocation (db: Kysely<Database>, capturesampleId: number, description: string): Promise<Location | undefined> {
-  return await db.insertInto('location').values({ capturesample_id: capturesampleId, description })
+export async function createLocation (db: Kysely<Database>, sample: LocatedSample, description: string): Promise<Location | undefined> {
+  return await db.insertInto('location').values({ capturesample_id: sample.canonicalId, tag_id: sample.tagId, description })
     .onConflict(oc => oc.column('capturesample_id').doNothing()).returningAll().executeTakeFirst()
 }
 
-export async function findLocation (db: Kysely<Database>, id: number): Promise<(Location & { tag_id: number }) | undefined> {
-  return await db.selectFrom('location').innerJoin('capture_sample', 'capture_sample.id', 'location.capturesample_id')
-    .selectAll('location').select('capture_sample.tag_id').where('location.id', '=', id).executeTakeFirst()
+export async function findLocation (db: Kysely<Database>, id: number): Promise<Location | undefined> {
+  return await db.selectFrom('location').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
 export async function updateLocation (db: Kysely<Database>, id: number, description: string): Promise<Location | undefined> {
@@ -47,7 +46,7 @@ export async function deleteLocation (db: Kysely<Database>, id: number): Promise
 export async function listLocations (
   db: Kysely<Database>, tagId: number, start: Date | null, end: Date | null, offset: number, limit: number
 ): Promise<{ items: Location[], total: number }> {
-  const where = sql`s.tag_id = ${tagId} AND s.timestamp >= ${start ?? sql`'-infinity'::timestamptz`} AND s.timestamp <= ${end ?? sql`'infinity'::timestamptz`}`
+  const where = sql`l.tag_id = ${tagId} AND s.timestamp >= ${start ?? sql`'-infinity'::timestamptz`} AND s.timestamp <= ${end ?? sql`'infinity'::timestamptz`}`
   const [items, total] = await Promise.all([
     sql<Location>`SELECT l.* FROM location l JOIN capture_sample s ON s.id = l.capturesample_id WHERE ${where}
       ORDER BY s.timestamp DESC, l.id DESC OFFSET ${offset} LIMIT ${limit}`.execute(db),

@@ -72,6 +72,8 @@ export interface CaptureSampleTable {
 export interface LocationTable {
   id: Generated<number>
   capturesample_id: number
+  /** the tag of the sample (denormalised: it never changes) */
+  tag_id: number
   timestamp: CreatedAt
   description: string
 }

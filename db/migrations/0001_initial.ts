@@ -87,9 +87,12 @@ export async function up (db: Kysely<unknown>): Promise<void> {
     CREATE TABLE location (
       id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       capturesample_id bigint NOT NULL UNIQUE REFERENCES capture_sample (id) ON DELETE CASCADE,
+      -- the sample's tag, which never changes: a tag's few locations are found without its samples
+      tag_id integer NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
       timestamp timestamptz NOT NULL DEFAULT now(),
       description varchar(50) NOT NULL
     )`.execute(db)
+  await sql`CREATE INDEX location_tag ON location (tag_id)`.execute(db)
 
   await sql`
     CREATE TABLE tag_view (

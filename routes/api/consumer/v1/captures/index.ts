@@ -96,11 +96,16 @@ const captures: FastifyPluginAsyncTypebox = async app => {
       response: { 200: jsonOrCsv(Type.Array(Sample), pageHeaders), ...errorResponses(400, 404) }
     }
   }, async (request, reply) => {
-    const capture = await findCapture(app.db, request.params.id)
-    if (capture === undefined) throw detailed(new Errors.notFound(`No capture with id ${request.params.id}`), { code: 'capture_not_found' })
-    if (wantsCsv(request)) return sendCsv(reply, captureSampleBatches(app.db, capture.id), `capture-${capture.id}.csv`)
-    setPageHeaders(request, reply, request.query, capture.nsamples)
-    return await listCaptureSamples(app.db, capture.id, request.query.offset, request.query.limit)
+    const { id } = request.params
+    const notFound = (): Error => detailed(new Errors.notFound(`No capture with id ${id}`), { code: 'capture_not_found' })
+    if (wantsCsv(request)) {
+      if (await findCapture(app.db, id) === undefined) throw notFound()
+      return sendCsv(reply, captureSampleBatches(app.db, id), `capture-${id}.csv`)
+    }
+    const page = await listCaptureSamples(app.db, id, request.query.offset, request.query.limit)
+    if (page === undefined) throw notFound()
+    setPageHeaders(request, reply, request.query, page.total)
+    return page.items
   })
 }
 

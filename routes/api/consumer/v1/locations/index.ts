@@ -44,7 +44,7 @@ const locations: FastifyPluginAsyncTypebox = async app => {
     const sample = await canonicalSample(app.db, request.body.capturesample_id)
     if (sample === undefined) throw detailed(new Errors.notFound(`No sample with id ${request.body.capturesample_id}`), { code: 'sample_not_found' })
     await assertMayAnnotate(request, sample.tagId)
-    const location = await createLocation(app.db, sample.canonicalId, request.body.description)
+    const location = await createLocation(app.db, sample, request.body.description)
     if (location === undefined) throw detailed(new Errors.conflict('This sample has a location already: PATCH it instead'), { code: 'location_exists' })
     return await reply.code(201).send(location)
   })
