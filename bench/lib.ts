@@ -68,7 +68,9 @@ export interface BenchServer {
 export async function startBenchServer (env: Record<string, string> = {}): Promise<BenchServer> {
   const { spawn } = await import('node:child_process')
   const { createInterface } = await import('node:readline')
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
+  // BENCH_NODE_ARGS: extra flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/server.ts'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve)
     child.once('exit', code => { reject(new Error(`bench server exited with ${code}`)) })

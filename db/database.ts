@@ -30,6 +30,30 @@ export async function migrateToLatest (db: Kysely<Database>): Promise<string[]> 
   return (results ?? []).filter(r => r.status === 'Success').map(r => r.migrationName)
 }
 
+const PREPARED_MAX = 500
+const statementNames = new Map<string, string>()
+
+/**
+ * Runs each parameterised statement as a named prepared statement, so PostgreSQL parses and
+ * plans it once per connection instead of on every request (for the capture insert and the
+ * sample listings that was about half of the database's time: docs/performance.md). Our SQL has
+ * a bounded set of texts; past PREPARED_MAX distinct ones, statements go unnamed as before.
+ */
+function preparedStatements (pool: pg.Pool): void {
+  pool.on('connect', client => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+      if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined) return query(text, values, callback)
+      let name = statementNames.get(text)
+      if (name === undefined && statementNames.size < PREPARED_MAX) {
+        name = `wsb_${statementNames.size}`
+        statementNames.set(text, name)
+      }
+      return name === undefined ? query(text, values) : query({ name, text, values })
+    }) as typeof client.query
+  })
+}
+
 function poolErrorLogger (pool: pg.Pool): void {
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', err => { process.emitWarning(`PostgreSQL pool: ${err.message}`) })
@@ -38,6 +62,7 @@ function poolErrorLogger (pool: pg.Pool): void {
 async function openPostgres (url: string, max: number): Promise<DatabaseHandle> {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 })
   poolErrorLogger(pool)
+  preparedStatements(pool)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { db, description: 'PostgreSQL', close: () => db.destroy() }
 }
@@ -54,6 +79,7 @@ async function openPglite (dataDir: string | null): Promise<DatabaseHandle> {
   // PGlite is single-connection: a larger pool would be refused by the socket server.
   const pool = new pg.Pool({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1 })
   poolErrorLogger(pool)
+  preparedStatements(pool)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,

@@ -61,7 +61,10 @@ export async function up (db: Kysely<unknown>): Promise<void> {
     CREATE TABLE capture_sample (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       capture_id integer NOT NULL REFERENCES capture (id) ON DELETE CASCADE,
-      tag_id integer NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+      -- the capture's tag, copied so that one tag's samples are indexed without a join. No foreign
+      -- key of its own: the capture's covers it (and its cascade), and a second check per row
+      -- costs a fifth of the insert (docs/performance.md)
+      tag_id integer NOT NULL,
       timestamp timestamptz NOT NULL,
       temp double precision NOT NULL,
       rh double precision,
