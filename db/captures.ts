@@ -63,6 +63,8 @@ export async function insertCapture (
     rawRhs[i] = s.rawRh
   })
   const seqs = Array.from(streamPositions(d))
+  const seqMin = n === 0 ? 0 : Math.min(...seqs)
+  const seqMax = n === 0 ? -1 : Math.max(...seqs)
   const resets = d.status.resetsAllTime
   const rc = d.status.resetCause
 
@@ -87,22 +89,27 @@ export async function insertCapture (
         SELECT * FROM unnest(${timestamps}::float8[], ${temps}::float8[], ${rhs}::float8[], ${rawTemps}::int2[],
                              ${rawRhs}::int2[], ${seqs}::int4[]) WITH ORDINALITY AS i(timestamp, temp, rh, rawtemp, rawrh, seq, ord)
       ), existing AS (
-        -- canonical copies the tag already has of these samples, and whether their capture is later than this one
-        SELECT s.id, s.seq, s.rawtemp, s.rawrh, c.timestamp > ${scanTime} AS later
+        -- canonical copies the tag already has of these samples (a range of its stream: the
+        -- bounds keep this index scan to the capture's span, whatever the tag's history), and
+        -- whether their capture was scanned later than this one (rare: a phone that was offline)
+        SELECT s.id, s.seq, s.rawtemp, s.rawrh,
+               s.capture_id IN (SELECT id FROM capture WHERE tag_id = ${tagId} AND timestamp > ${scanTime}) AS later
         FROM incoming i
         JOIN capture_sample s ON s.tag_id = ${tagId} AND s.canonical AND s.resetsalltime = ${resets}
+                             AND s.seq BETWEEN ${seqMin} AND ${seqMax}
                              AND s.seq = i.seq AND s.rawtemp = i.rawtemp AND s.rawrh IS NOT DISTINCT FROM i.rawrh
-        JOIN capture c ON c.id = s.capture_id
         WHERE EXISTS (SELECT 1 FROM cap)
+      ), earlier AS (
+        SELECT DISTINCT seq, rawtemp, rawrh FROM existing WHERE NOT later
       ), demoted AS (
         UPDATE capture_sample s SET canonical = false FROM existing e WHERE s.id = e.id AND e.later
         RETURNING s.id, s.seq, s.rawtemp, s.rawrh
       ), inserted AS (
         INSERT INTO capture_sample (capture_id, tag_id, timestamp, temp, rh, rawtemp, rawrh, resetsalltime, seq, canonical)
         SELECT cap.id, ${tagId}, to_timestamp(i.timestamp / 1000), i.temp, i.rh, i.rawtemp, i.rawrh, ${resets}, i.seq,
-               NOT EXISTS (SELECT 1 FROM existing e WHERE NOT e.later AND e.seq = i.seq AND e.rawtemp = i.rawtemp
-                                                    AND e.rawrh IS NOT DISTINCT FROM i.rawrh)
-        FROM cap, incoming i
+               e.seq IS NULL -- canonical unless an earlier capture holds this sample
+        FROM cap CROSS JOIN incoming i
+        LEFT JOIN earlier e ON e.seq = i.seq AND e.rawtemp = i.rawtemp AND e.rawrh IS NOT DISTINCT FROM i.rawrh
         ORDER BY i.ord
         RETURNING id, seq, rawtemp, rawrh, canonical
       ), moved AS (
