@@ -41,6 +41,9 @@ const statementNames = new Map<string, string>()
  */
 function preparedStatements (pool: pg.Pool): void {
   pool.on('connect', client => {
+    // A new client knows of no prepared statements, but the server session may: PGlite has one
+    // session that outlives the pool's connections. Queued first, so it runs before any use.
+    client.query('DEALLOCATE ALL').catch(() => undefined)
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
     client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
       if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || callback !== undefined) return query(text, values, callback)
@@ -59,8 +62,15 @@ function poolErrorLogger (pool: pg.Pool): void {
   pool.on('error', err => { process.emitWarning(`PostgreSQL pool: ${err.message}`) })
 }
 
-async function openPostgres (url: string, max: number): Promise<DatabaseHandle> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 })
+export interface PoolOptions {
+  /** connections to PostgreSQL (PGlite serves one) */
+  poolSize?: number
+  /** an idle connection is closed after this long (pg's default: 10 s) */
+  idleTimeoutMillis?: number
+}
+
+async function openPostgres (url: string, { poolSize = 10, idleTimeoutMillis }: PoolOptions): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000, idleTimeoutMillis })
   poolErrorLogger(pool)
   preparedStatements(pool)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
@@ -69,7 +79,7 @@ async function openPostgres (url: string, max: number): Promise<DatabaseHandle> 
 
 // Embedded PostgreSQL: PGlite behind its socket server, reached through the same `pg` driver as
 // production, so values come back with the same types (see docs/decisions.md).
-async function openPglite (dataDir: string | null): Promise<DatabaseHandle> {
+async function openPglite (dataDir: string | null, { idleTimeoutMillis }: PoolOptions): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite')
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
   const pglite = await PGlite.create(dataDir ?? 'memory://')
@@ -77,7 +87,7 @@ async function openPglite (dataDir: string | null): Promise<DatabaseHandle> {
   const server = new PGLiteSocketServer({ db: pglite, path: path.join(socketDir, '.s.PGSQL.5432'), maxConnections: 1 })
   await server.start()
   // PGlite is single-connection: a larger pool would be refused by the socket server.
-  const pool = new pg.Pool({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1 })
+  const pool = new pg.Pool({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis })
   poolErrorLogger(pool)
   preparedStatements(pool)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
@@ -93,6 +103,6 @@ async function openPglite (dataDir: string | null): Promise<DatabaseHandle> {
   }
 }
 
-export async function openDatabase (config: DatabaseConfig, poolSize = 10): Promise<DatabaseHandle> {
-  return config.kind === 'postgres' ? await openPostgres(config.url, poolSize) : await openPglite(config.dataDir)
+export async function openDatabase (config: DatabaseConfig, pool: PoolOptions = {}): Promise<DatabaseHandle> {
+  return config.kind === 'postgres' ? await openPostgres(config.url, pool) : await openPglite(config.dataDir, pool)
 }

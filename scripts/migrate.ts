@@ -4,7 +4,7 @@ import { migrateToLatest, openDatabase } from '../db/database.js'
 
 try {
   const config = loadConfig({ ...process.env, IDP_ISSUER: process.env.IDP_ISSUER ?? 'http://unused.invalid' })
-  const handle = await openDatabase(config.database, 1)
+  const handle = await openDatabase(config.database, { poolSize: 1 })
   try {
     const applied = await migrateToLatest(handle.db)
     console.log(applied.length === 0 ? `${handle.description}: up to date` : `${handle.description}: applied ${applied.join(', ')}`)
