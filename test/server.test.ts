@@ -98,5 +98,5 @@ t.test('NODE_ENV=production without IDP_ISSUER refuses to start, naming the vari
 t.test('a bad configuration value stops start-up with a message naming it', async t => {
   const res = spawnSync('npx', ['tsx', 'server.ts'], { cwd: root, env: { ...process.env, PORT: 'eighty', DATABASE_URL: 'memory://' }, encoding: 'utf8', timeout: 60_000 })
   t.equal(res.status, 1)
-  t.match(res.stderr, /PORT must be a whole number, got "eighty"/)
+  t.match(res.stderr, /PORT must be a whole number from 0 to 65535, got "eighty"/)
 })
