@@ -78,7 +78,15 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(errors)
   await app.register(securityAudit)
   await app.register(securityHeaders, {})
-  await app.register(cors, { origin: config.corsOrigins.length === 0 ? false : config.corsOrigins, credentials: false, maxAge: 600 })
+  await app.register(cors, {
+    origin: config.corsOrigins.length === 0 ? false : config.corsOrigins,
+    credentials: false,
+    maxAge: 600,
+    // the frontend also edits and deletes (locations, tag views, its user), and pages and
+    // downloads with what these headers say
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    exposedHeaders: ['Link', 'X-Total-Count', 'WWW-Authenticate', 'Retry-After', 'Content-Disposition', 'X-Request-Id']
+  })
   await app.register(swagger, {
     tokenUrl: options.tokenUrl ?? `${config.idpIssuer.replace(/\/?$/, '/')}oauth/token`,
     scopes: config.scopes,

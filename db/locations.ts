@@ -24,10 +24,20 @@ export async function hasScanned (db: Kysely<Database>, userId: number, tagId: n
   return row !== undefined
 }
 
-/** The new location, or undefined when the sample has one already. */
-export async function createLocation (db: Kysely<Database>, sample: LocatedSample, description: string): Promise<Location | undefined> {
-  return await db.insertInto('location').values({ capturesample_id: sample.canonicalId, tag_id: sample.tagId, description })
-    .onConflict(oc => oc.column('capturesample_id').doNothing()).returningAll().executeTakeFirst()
+/**
+ * Puts a location on the physical sample of copy `sampleId` of the tag's: 'exists' when it has
+ * one, 'gone' when the copy is no longer there. Under the tag's row lock, as storing and deleting
+ * captures are, so the canonical copy cannot move or vanish between finding it and inserting.
+ */
+export async function createLocation (db: Kysely<Database>, tagId: number, sampleId: number, description: string): Promise<Location | 'exists' | 'gone'> {
+  return await db.transaction().execute(async trx => {
+    await sql`SELECT id FROM tag WHERE id = ${tagId} FOR NO KEY UPDATE`.execute(trx)
+    const sample = await canonicalSample(trx, sampleId)
+    if (sample === undefined || sample.tagId !== tagId) return 'gone'
+    const location = await trx.insertInto('location').values({ capturesample_id: sample.canonicalId, tag_id: tagId, description })
+      .onConflict(oc => oc.column('capturesample_id').doNothing()).returningAll().executeTakeFirst()
+    return location ?? 'exists'
+  })
 }
 
 export async function findLocation (db: Kysely<Database>, id: number): Promise<Location | undefined> {

@@ -69,12 +69,22 @@ type Reason =
   | 'missing_claim' | 'token_expired' | 'token_not_yet_valid' | 'bad_signature' | 'invalid_token'
 
 function invalidToken (reason: Reason, message: string): Error {
-  const safe = message.replace(/["\\]/g, "'")
+  // The message may quote the token's own header (alg, kid): only printable ASCII goes into a
+  // header, or Node refuses to send it.
+  const safe = message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
   return detailed(new Errors.invalidToken(message), {
     code: reason,
     details: { reason },
     headers: { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${safe}"` }
   })
+}
+
+/** Node keeps only the first of repeated Authorization headers; "Bearer <one token>" means one. */
+function authorizationHeaders (request: FastifyRequest): number {
+  const raw = request.raw.rawHeaders
+  let n = 0
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') n++
+  return n
 }
 
 function unauthenticated (error: Error): Error {
@@ -208,7 +218,7 @@ export default fp(async function auth (app: FastifyInstance, options: AuthOption
     const header = request.headers.authorization
     if (header === undefined || header === '') throw unauthenticated(new Errors.missingToken())
     const match = /^Bearer ([^\s]+)$/i.exec(header)
-    if (match === null) throw unauthenticated(new Errors.malformedAuthorization())
+    if (match === null || authorizationHeaders(request) > 1) throw unauthenticated(new Errors.malformedAuthorization())
     const token = match[1] as string
     const known = verified.get(token, Date.now())
     if (known !== undefined) return known

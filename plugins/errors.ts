@@ -68,6 +68,20 @@ function fastifyCode (error: FastifyError): string {
   }
 }
 
+/**
+ * PostgreSQL refusals that are the request's fault or a race, not ours: a value it cannot store
+ * (a NUL character, say) is the caller's 400; a record removed or added by a concurrent request
+ * between our check and our write is a 409 — the same answer a moment later would have given.
+ */
+function databaseRefusal (error: unknown): { status: number, code: string, message: string } | null {
+  const e = error as { severity?: unknown, code?: unknown }
+  if (typeof e.severity !== 'string' || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null
+  if (e.code.startsWith('22')) return { status: 400, code: 'invalid_value', message: 'The request holds a value that cannot be stored (for example a NUL character)' }
+  if (e.code === '23503') return { status: 409, code: 'concurrent_change', message: 'A record this request refers to was removed meanwhile' }
+  if (e.code === '23505') return { status: 409, code: 'concurrent_change', message: 'A record this request would create was created meanwhile' }
+  return null
+}
+
 export interface ErrorBody {
   statusCode: number
   error: string
@@ -78,6 +92,12 @@ export interface ErrorBody {
 
 export default fp(async function errors (app: FastifyInstance) {
   app.setErrorHandler(function (error: FastifyError, request, reply) {
+    const refusal = databaseRefusal(error)
+    if (refusal !== null) {
+      request.log.info({ sqlstate: error.code }, 'database refused the request')
+      const body: ErrorBody = { statusCode: refusal.status, error: STATUS_CODES[refusal.status] ?? 'Error', message: refusal.message, code: refusal.code }
+      return reply.code(refusal.status).type('application/json; charset=utf-8').send(body)
+    }
     const extras = extrasOf(error)
     const declared = extras.status ?? error.statusCode
     const status = typeof declared === 'number' && declared >= 400 && declared < 600 ? declared : 500

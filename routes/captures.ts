@@ -11,9 +11,11 @@ import type { Capture, CaptureBody } from './schemas.js'
 /** Decoder failures as HTTP errors, with the original system's `ecode` (SPEC §5). */
 function decodeFailure (err: CodecError): Error {
   if (err instanceof MessageIntegrityError) {
+    // Not the hash we calculated: it is the HMAC of these values under the tag's key, and
+    // handing it out would let anyone who knows a serial sign whatever they like.
     return detailed(new Errors.captureRejected('The capture\'s hash does not match its data and the tag\'s key'), {
       code: 'hash_mismatch',
-      details: { ecode: 103, calchash: err.calculatedHash, urlhash: err.urlHash },
+      details: { ecode: 103, urlhash: err.urlHash },
       status: 401
     })
   }

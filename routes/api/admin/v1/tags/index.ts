@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { createTag, deleteTag, findTagById, listTags, updateTag } from '../../../../../db/tags.js'
-import { Errors } from '../../../../../plugins/errors.js'
+import { detailed, Errors } from '../../../../../plugins/errors.js'
 import { bearer } from '../../../../../plugins/swagger.js'
 import { Page, pageHeaders, setPageHeaders } from '../../../../pagination.js'
 import { AdminTag, errorResponses, IdParams, TagBody } from '../../../../schemas.js'
@@ -31,6 +31,15 @@ const Simulated = Type.Object({
   circbufb64: Type.String(),
   vfmtb64: Type.String()
 }, { description: 'the URL, and its query values ready to post to /api/consumer/v1/captures' })
+
+/** The frontend's URL, or 400: the format check lets through some that `URL` refuses (`https://`). */
+function frontendUrlOf (raw: string): URL {
+  try {
+    const url = new URL(raw)
+    if (url.hostname !== '') return url
+  } catch { /* answered below */ }
+  throw detailed(new Errors.badRequest(`frontendurl is not a usable URL: ${JSON.stringify(raw)}`), { code: 'invalid_request' })
+}
 
 const tags: FastifyPluginAsyncTypebox = async app => {
   const read = bearer(app.scopes.adminRead)
@@ -110,7 +119,7 @@ const tags: FastifyPluginAsyncTypebox = async app => {
     const url = simulateTagUrl({
       serial: tag.serial,
       secretKey: tag.secretkey,
-      frontendUrl: new URL(q.frontendurl),
+      frontendUrl: frontendUrlOf(q.frontendurl),
       nSamples: q.nsamples,
       intervalMins: q.smplintervalmins,
       format: q.format,

@@ -11,6 +11,7 @@ import { detailed, Errors } from '../../../../../plugins/errors.js'
 import { bearer } from '../../../../../plugins/swagger.js'
 import { Page, pageHeaders, setPageHeaders } from '../../../../pagination.js'
 import { errorResponses, Id, IdParams, Location, Serial } from '../../../../schemas.js'
+import { windowBounds, WindowQuery } from '../../../../window.js'
 
 const Description = Type.String({ minLength: 1, maxLength: 50 })
 
@@ -41,11 +42,14 @@ const locations: FastifyPluginAsyncTypebox = async app => {
       response: { 201: Location, ...errorResponses(400, 401, 403, 404, 409) }
     }
   }, async (request, reply) => {
-    const sample = await canonicalSample(app.db, request.body.capturesample_id)
-    if (sample === undefined) throw detailed(new Errors.notFound(`No sample with id ${request.body.capturesample_id}`), { code: 'sample_not_found' })
+    const id = request.body.capturesample_id
+    const notFound = (): Error => detailed(new Errors.notFound(`No sample with id ${id}`), { code: 'sample_not_found' })
+    const sample = await canonicalSample(app.db, id)
+    if (sample === undefined) throw notFound()
     await assertMayAnnotate(request, sample.tagId)
-    const location = await createLocation(app.db, sample, request.body.description)
-    if (location === undefined) throw detailed(new Errors.conflict('This sample has a location already: PATCH it instead'), { code: 'location_exists' })
+    const location = await createLocation(app.db, sample.tagId, id, request.body.description)
+    if (location === 'gone') throw notFound()
+    if (location === 'exists') throw detailed(new Errors.conflict('This sample has a location already: PATCH it instead'), { code: 'location_exists' })
     return await reply.code(201).send(location)
   })
 
@@ -84,20 +88,18 @@ const locations: FastifyPluginAsyncTypebox = async app => {
       tags: ['consumer'],
       summary: 'Locations of one tag\'s samples, newest sample first; the window bounds the sample time',
       querystring: Type.Intersect([
-        Type.Object({
-          serial: Serial,
-          starttime: Type.Optional(Type.String({ format: 'date-time' })),
-          endtime: Type.Optional(Type.String({ format: 'date-time' }))
-        }),
+        Type.Object({ serial: Serial }),
+        WindowQuery,
         Page
       ]),
       response: { 200: { ...Type.Array(Location), headers: pageHeaders }, ...errorResponses(400, 404) }
     }
   }, async (request, reply) => {
-    const { serial, starttime, endtime, offset, limit } = request.query
+    const { serial, offset, limit } = request.query
     const tag = await findTagBySerial(app.db, serial)
     if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${serial}"`), { code: 'tag_not_found' })
-    const { items, total } = await listLocations(app.db, tag.id, starttime === undefined ? null : new Date(starttime), endtime === undefined ? null : new Date(endtime), offset, limit)
+    const { start, end } = windowBounds(request.query)
+    const { items, total } = await listLocations(app.db, tag.id, start, end, offset, limit)
     setPageHeaders(request, reply, request.query, total)
     return items
   })

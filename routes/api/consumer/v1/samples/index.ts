@@ -6,13 +6,11 @@ import { detailed, Errors } from '../../../../../plugins/errors.js'
 import { jsonOrCsv, sendCsv, wantsCsv } from '../../../../csv.js'
 import { Page, pageHeaders, setPageHeaders } from '../../../../pagination.js'
 import { errorResponses, Sample, Serial } from '../../../../schemas.js'
+import { windowBounds, WindowQuery } from '../../../../window.js'
 
 const Query = Type.Intersect([
-  Type.Object({
-    serial: Serial,
-    starttime: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; unbounded if absent' })),
-    endtime: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; unbounded if absent' }))
-  }),
+  Type.Object({ serial: Serial }),
+  WindowQuery,
   Page
 ])
 
@@ -26,13 +24,10 @@ const samples: FastifyPluginAsyncTypebox = async app => {
       response: { 200: jsonOrCsv(Type.Array(Sample), pageHeaders), ...errorResponses(400, 404) }
     }
   }, async (request, reply) => {
-    const { serial, starttime, endtime, offset, limit } = request.query
+    const { serial, offset, limit } = request.query
     const tag = await findTagBySerial(app.db, serial)
     if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${serial}"`), { code: 'tag_not_found' })
-    const start = starttime === undefined ? null : new Date(starttime)
-    const end = endtime === undefined ? null : new Date(endtime)
-    if (start !== null && end !== null && start > end) throw new Errors.badRequest('starttime is after endtime')
-    const window = { tagId: tag.id, start, end }
+    const window = { tagId: tag.id, ...windowBounds(request.query) }
     if (wantsCsv(request)) return sendCsv(reply, windowBatches(app.db, window), `${serial}.csv`)
     const { items, total } = await listWindow(app.db, window, offset, limit)
     setPageHeaders(request, reply, request.query, total)
