@@ -1,4 +1,5 @@
 import path from 'node:path'
+import accepts from '@fastify/accepts'
 import autoload from '@fastify/autoload'
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -78,6 +79,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(errors)
   await app.register(securityAudit)
   await app.register(securityHeaders, {})
+  await app.register(accepts)
   await app.register(cors, {
     origin: config.corsOrigins.length === 0 ? false : config.corsOrigins,
     credentials: false,

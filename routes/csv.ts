@@ -2,9 +2,15 @@ import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CsvRow } from '../db/samples.js'
 
-/** The client asked for CSV (`Accept: text/csv`, the frontend's downloads). */
-export function wantsCsv (request: FastifyRequest): boolean {
-  return /\btext\/csv\b/i.test(request.headers.accept ?? '')
+/**
+ * The client prefers CSV (`Accept: text/csv`, the frontend's downloads) to JSON, by the Accept
+ * header's own rules (q-values, wildcards); JSON otherwise. The answer depends on Accept, so
+ * caches are told (`Vary`).
+ */
+export function wantsCsv (request: FastifyRequest, reply: FastifyReply): boolean {
+  const vary = reply.getHeader('vary')
+  void reply.header('vary', vary === undefined ? 'Accept' : `${String(vary)}, Accept`)
+  return request.accepts().type(['application/json', 'text/csv']) === 'text/csv'
 }
 
 /** JSON numbers and ISO timestamps, so the CSV parses back to the JSON's values. */

@@ -153,3 +153,23 @@ t.test('locations added while their capture is deleted: every location answered 
     t.equal(listed.length, answers.filter(a => a.statusCode === 201).length, `round ${round}: as many locations as 201s`)
   }
 })
+
+t.test('CSV only when the Accept header prefers it, by its q-values; Vary: Accept', async t => {
+  const tag = await newTag()
+  const { url: _, ...scan } = (await ctx.app.inject({ url: `${ADMIN}/tag/${tag.id}/simulate?frontendurl=https://cupl.example&nsamples=5`, headers: admin })).json()
+  t.equal((await ctx.app.inject({ method: 'POST', url: `${CONSUMER}/captures`, payload: scan })).statusCode, 201)
+  const cases: Array<[string, string]> = [
+    ['text/csv', 'text/csv'],
+    ['text/csv, application/json;q=0.5', 'text/csv'],
+    ['text/csv;q=0', 'application/json'],
+    ['application/json;q=1, text/csv;q=0.1', 'application/json'],
+    ['text/csv-schema', 'application/json'],
+    ['*/*', 'application/json']
+  ]
+  for (const [accept, type] of cases) {
+    const res = await ctx.app.inject({ url: `${CONSUMER}/samples?serial=${tag.serial}`, headers: { accept } })
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-type'], type, accept)
+    t.match(res.headers.vary, /Accept/)
+  }
+})

@@ -98,7 +98,7 @@ const captures: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const { id } = request.params
     const notFound = (): Error => detailed(new Errors.notFound(`No capture with id ${id}`), { code: 'capture_not_found' })
-    if (wantsCsv(request)) {
+    if (wantsCsv(request, reply)) {
       if (await findCapture(app.db, id) === undefined) throw notFound()
       return sendCsv(reply, captureSampleBatches(app.db, id), `capture-${id}.csv`)
     }
