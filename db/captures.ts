@@ -1,6 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { DecodedCapture } from '../codec/index.js'
-import type { Capture, CaptureStatus, Database, Tag } from './schema.js'
+import type { Capture, CaptureStatus, Database } from './schema.js'
 
 /** Pairs the encoder writes before the cursor returns to demi 0 and `loopcount` increments. */
 const PAIRS_PER_LOOP = 192
@@ -36,32 +36,19 @@ export function streamPositions (capture: DecodedCapture): Int32Array {
 
 export type StoredCapture = Capture & { tagserial: string, status: CaptureStatus }
 
+
 export type InsertResult = { created: true, capture: StoredCapture } | { created: false, existingId: number }
 
 /**
- * Runs `work` in one transaction that holds the row lock of the tag with this serial (undefined:
- * no such tag), so the captures of one tag are stored one at a time and "is there an earlier
- * copy?" has one answer. The lookup and the lock are one statement: it must run before the
- * statement that stores, which then takes its snapshot after the lock.
- */
-export async function withLockedTag<T> (db: Kysely<Database>, serial: string, work: (trx: Transaction<Database>, tag: Tag | undefined) => Promise<T>): Promise<T> {
-  return await db.transaction().execute(async trx => {
-    const { rows } = await sql<Tag>`SELECT * FROM tag WHERE serial = ${serial} FOR NO KEY UPDATE`.execute(trx)
-    return await work(trx, rows[0])
-  })
-}
-
-/**
- * Stores a decoded capture with its status and samples, in the transaction of `withLockedTag`.
- * The samples are marked canonical where no earlier capture holds a copy, and earlier-scanned
- * captures take over from later ones (their canonical copies are demoted, and any location moves
- * along). A capture whose hash the tag already has is a replay: nothing is written and the first
- * capture's id returned.
+ * Stores a decoded capture with its status and samples, all or nothing, in one call of the
+ * database function `store_capture` (db/migrations: the tag's row lock, then one statement that
+ * decides which copies are canonical). A capture whose hash the tag already has is a replay:
+ * nothing is written and the first capture's id returned. Undefined: the tag is gone.
  */
 export async function insertCapture (
-  trx: Transaction<Database>,
+  db: Kysely<Database>,
   input: { tagId: number, tagSerial: string, userId: number | null, scanTime: Date, decoded: DecodedCapture }
-): Promise<InsertResult> {
+): Promise<InsertResult | undefined> {
   const { decoded: d, tagId, scanTime } = input
   const n = d.samples.length
   const timestamps = new Array<number>(n)
@@ -79,63 +66,19 @@ export async function insertCapture (
   const seqs = Array.from(streamPositions(d))
   const seqMin = n === 0 ? 0 : Math.min(...seqs)
   const seqMax = n === 0 ? -1 : Math.max(...seqs)
-  const resets = d.status.resetsAllTime
   const rc = d.status.resetCause
 
-  const result = await sql<Capture & { status: CaptureStatus }>`
-    WITH cap AS (
-      INSERT INTO capture (tag_id, user_id, timestamp, batvoltagemv, loopcount, cursorpos, encoderversion, format,
-                           timeintmins, elapsedmins, md5, nsamples)
-      VALUES (${tagId}, ${input.userId}, ${scanTime}, ${d.status.batteryMv}, ${d.status.loopCount}, ${d.endMarkerPos},
-              ${d.encoderMajorVersion}, ${d.formatCode}, ${d.intervalMins}, ${d.elapsedMins}, ${d.hash}, ${n})
-      ON CONFLICT ON CONSTRAINT capture_tag_hash_unique DO NOTHING
-      RETURNING *
-    ), st AS (
-      INSERT INTO capture_status (parent_capture, resetsalltime, brownout, clockfail, lpm5wakeup, misc, supervisor, watchdog, scantimeout)
-      SELECT id, ${resets}, ${rc.brownout}, ${rc.clockFail}, ${rc.lpm5Wakeup}, ${rc.misc}, ${rc.supervisor}, ${rc.watchdog}, ${rc.scanTimeout}
-      FROM cap
-      RETURNING *
-    ), incoming AS (
-      SELECT * FROM unnest(${timestamps}::float8[], ${temps}::float8[], ${rhs}::float8[], ${rawTemps}::int2[],
-                           ${rawRhs}::int2[], ${seqs}::int4[]) WITH ORDINALITY AS i(timestamp, temp, rh, rawtemp, rawrh, seq, ord)
-    ), existing AS (
-      -- canonical copies the tag already has of these samples (a range of its stream: the
-      -- bounds keep this index scan to the capture's span, whatever the tag's history), and
-      -- whether their capture was scanned later than this one (rare: a phone that was offline)
-      SELECT s.id, s.seq, s.rawtemp, s.rawrh,
-             s.capture_id IN (SELECT id FROM capture WHERE tag_id = ${tagId} AND timestamp > ${scanTime}) AS later
-      FROM incoming i
-      JOIN capture_sample s ON s.tag_id = ${tagId} AND s.canonical AND s.resetsalltime = ${resets}
-                           AND s.seq BETWEEN ${seqMin} AND ${seqMax}
-                           AND s.seq = i.seq AND s.rawtemp = i.rawtemp AND s.rawrh IS NOT DISTINCT FROM i.rawrh
-      WHERE EXISTS (SELECT 1 FROM cap)
-    ), earlier AS (
-      SELECT DISTINCT seq, rawtemp, rawrh FROM existing WHERE NOT later
-    ), demoted AS (
-      UPDATE capture_sample s SET canonical = false FROM existing e WHERE s.id = e.id AND e.later
-      RETURNING s.id, s.seq, s.rawtemp, s.rawrh
-    ), inserted AS (
-      INSERT INTO capture_sample (capture_id, tag_id, timestamp, temp, rh, rawtemp, rawrh, resetsalltime, seq, canonical)
-      SELECT cap.id, ${tagId}, to_timestamp(i.timestamp / 1000), i.temp, i.rh, i.rawtemp, i.rawrh, ${resets}, i.seq,
-             e.seq IS NULL -- canonical unless an earlier capture holds this sample
-      FROM cap CROSS JOIN incoming i
-      LEFT JOIN earlier e ON e.seq = i.seq AND e.rawtemp = i.rawtemp AND e.rawrh IS NOT DISTINCT FROM i.rawrh
-      ORDER BY i.ord
-      RETURNING id, seq, rawtemp, rawrh, canonical
-    ), moved AS (
-      UPDATE location l SET capturesample_id = n.id
-      FROM demoted d JOIN inserted n ON n.canonical AND n.seq = d.seq AND n.rawtemp = d.rawtemp AND n.rawrh IS NOT DISTINCT FROM d.rawrh
-      WHERE l.capturesample_id = d.id
-      RETURNING l.id
-    )
-    -- every data-modifying CTE runs to completion whether or not it is read here
-    SELECT cap.*, to_jsonb(st.*) AS status FROM cap, st`.execute(trx)
-  const row = result.rows[0]
-  if (row === undefined) {
-    const existing = await trx.selectFrom('capture').select('id').where('tag_id', '=', tagId).where('md5', '=', d.hash).executeTakeFirstOrThrow()
-    return { created: false, existingId: existing.id }
-  }
-  return { created: true, capture: { ...row, tagserial: input.tagSerial } }
+  const { rows } = await sql<{ stored: { capture: Omit<Capture, 'timestamp'> & { timestamp: string }, status: CaptureStatus } | { existing_id: number } | null }>`
+    SELECT store_capture(${tagId}, ${input.userId}, ${scanTime}, ${d.status.batteryMv}, ${d.status.loopCount}, ${d.endMarkerPos},
+      ${d.encoderMajorVersion}, ${d.formatCode}, ${d.intervalMins}, ${d.elapsedMins}, ${d.hash}, ${d.status.resetsAllTime},
+      ${rc.brownout}, ${rc.clockFail}, ${rc.lpm5Wakeup}, ${rc.misc}, ${rc.supervisor}, ${rc.watchdog}, ${rc.scanTimeout},
+      ${timestamps}::float8[], ${temps}::float8[], ${rhs}::float8[], ${rawTemps}::int2[], ${rawRhs}::int2[], ${seqs}::int4[],
+      ${seqMin}, ${seqMax}) AS stored`.execute(db)
+  const stored = rows[0]?.stored ?? null
+  if (stored === null) return undefined
+  if ('existing_id' in stored) return { created: false, existingId: stored.existing_id }
+  const { capture, status } = stored
+  return { created: true, capture: { ...capture, timestamp: new Date(capture.timestamp), status, tagserial: input.tagSerial } }
 }
 
 export interface CaptureFilter {

@@ -4,7 +4,8 @@ import {
   CodecError, decode, DelimiterNotFoundError, InvalidFormatError, InvalidMajorVersionError, MalformedInputError,
   MessageIntegrityError, NoCircularBufferError
 } from '../codec/index.js'
-import { insertCapture, withLockedTag, type StoredCapture } from '../db/captures.js'
+import { insertCapture, type StoredCapture } from '../db/captures.js'
+import { findTagBySerial } from '../db/tags.js'
 import { detailed, Errors } from '../plugins/errors.js'
 import type { Capture, CaptureBody } from './schemas.js'
 
@@ -51,32 +52,32 @@ const PARAM_FIELDS: Record<string, string> = { x: 'statusb64', t: 'timeintb64', 
  */
 export async function postCapture (app: FastifyInstance, body: Static<typeof CaptureBody>, userId: number | null): Promise<StoredCapture> {
   const scanTime = app.now()
-  // Anything thrown inside rolls the transaction back: nothing is half-written.
-  return await withLockedTag(app.db, body.serial, async (trx, tag) => {
-    if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${body.serial}"`), { code: 'tag_not_found' })
-    let decoded
-    try {
-      decoded = decode({
-        statb64: body.statusb64,
-        timeintb64: body.timeintb64,
-        circb64: body.circbufb64,
-        vfmtb64: body.vfmtb64,
-        secretKey: tag.secretkey,
-        useHmac: true,
-        scanTime
-      })
-    } catch (err) {
-      if (err instanceof CodecError) throw decodeFailure(err)
-      throw err
-    }
-    const result = await insertCapture(trx, { tagId: tag.id, tagSerial: tag.serial, userId, scanTime, decoded })
-    if (!result.created) {
-      throw detailed(new Errors.conflict('This capture has been stored already (the same URL was posted before)'), {
-        code: 'capture_exists', details: { capture_id: result.existingId }
-      })
-    }
-    return result.capture
-  })
+  const notFound = (): Error => detailed(new Errors.notFound(`No tag with serial "${body.serial}"`), { code: 'tag_not_found' })
+  const tag = await findTagBySerial(app.db, body.serial)
+  if (tag === undefined) throw notFound()
+  let decoded
+  try {
+    decoded = decode({
+      statb64: body.statusb64,
+      timeintb64: body.timeintb64,
+      circb64: body.circbufb64,
+      vfmtb64: body.vfmtb64,
+      secretKey: tag.secretkey,
+      useHmac: true,
+      scanTime
+    })
+  } catch (err) {
+    if (err instanceof CodecError) throw decodeFailure(err)
+    throw err
+  }
+  const result = await insertCapture(app.db, { tagId: tag.id, tagSerial: tag.serial, userId, scanTime, decoded })
+  if (result === undefined) throw notFound() // deleted meanwhile
+  if (!result.created) {
+    throw detailed(new Errors.conflict('This capture has been stored already (the same URL was posted before)'), {
+      code: 'capture_exists', details: { capture_id: result.existingId }
+    })
+  }
+  return result.capture
 }
 
 /** API shape of a stored capture (SPEC §5 field names). */
