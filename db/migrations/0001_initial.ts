@@ -76,9 +76,11 @@ export async function up (db: Kysely<unknown>): Promise<void> {
     )`.execute(db)
   await sql`CREATE INDEX capture_sample_capture ON capture_sample (capture_id, id)`.execute(db)
   // One tag's de-duplicated time window is a range scan of this index, whatever the tag's history.
+  // It carries what /samples returns, so the window is read from a few contiguous index pages
+  // instead of one heap page per sample (copies of a tag's samples lie all over the table).
   await sql`
     CREATE INDEX capture_sample_tag_window ON capture_sample (tag_id, timestamp DESC, id DESC)
-    WHERE canonical`.execute(db)
+    INCLUDE (capture_id, temp, rh) WHERE canonical`.execute(db)
   // A physical sample is its place in the tag's stream plus its readings; one copy is canonical.
   // Not a unique index: storing a capture demotes and inserts canonical copies in one statement,
   // in no guaranteed order; a per-tag row lock keeps "one canonical copy" true instead.
