@@ -135,6 +135,17 @@ t.test('POST /me/captures links the capture to the registered caller', async t =
   t.same(after, { user_id: null }, 'capture kept, unlinked')
 })
 
+t.test('deleting a capture deletes its samples and nothing else', async t => {
+  const tag = (await ctx.app.inject({ method: 'POST', url: `${ADMIN}/tags`, headers: admin, payload: {} })).json()
+  const id = (await ctx.app.inject({ method: 'POST', url: `${CONSUMER}/captures`, payload: await simulateBody(tag.id) })).json().id
+  const countOf = async (captureId: number): Promise<number> => (await ctx.app.db.selectFrom('capture_sample').select('id').where('capture_id', '=', captureId).execute()).length
+  t.ok(await countOf(id) > 0)
+  const all = (await ctx.app.db.selectFrom('capture_sample').select('id').execute()).length
+  t.equal((await ctx.app.inject({ method: 'DELETE', url: `${ADMIN}/capture/${id}`, headers: admin })).statusCode, 204)
+  t.equal(await countOf(id), 0, 'its samples are gone')
+  t.equal((await ctx.app.db.selectFrom('capture_sample').select('id').execute()).length, all - 10, 'and only they')
+})
+
 t.test('deleting a tag deletes its captures and samples', async t => {
   const tag = (await ctx.app.inject({ method: 'POST', url: `${ADMIN}/tags`, headers: admin, payload: {} })).json()
   const id = (await ctx.app.inject({ method: 'POST', url: `${CONSUMER}/captures`, payload: await simulateBody(tag.id) })).json().id
