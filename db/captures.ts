@@ -127,27 +127,48 @@ export async function findCapture (db: Kysely<Database>, id: number): Promise<St
   return result.rows[0]
 }
 
+/** A sample as the API shows it; timestamps come from the database already in ISO 8601 UTC. */
 export interface SampleRow {
   id: number
   capture_id: number
-  timestamp: Date
+  timestamp: string
   temp: number
   rh: number | null
-  location: { id: number, capturesample_id: number, timestamp: Date, description: string } | null
+  location: { id: number, capturesample_id: number, timestamp: string, description: string } | null
 }
 
-interface FlatSampleRow extends Omit<SampleRow, 'location'> {
+export interface FlatSampleRow extends Omit<SampleRow, 'location'> {
   location_id: number | null
   location_sample: number | null
-  location_timestamp: Date | null
+  location_timestamp: string | null
   location_description: string | null
 }
 
-export function withLocation ({ location_id: id, location_sample: sample, location_timestamp: timestamp, location_description: description, ...row }: FlatSampleRow): SampleRow {
-  return { ...row, location: id === null ? null : { id, capturesample_id: sample!, timestamp: timestamp!, description: description! } }
+export function withLocation (row: FlatSampleRow): SampleRow {
+  // built field by field: this runs for every sample listed, and spreads cost more
+  return {
+    id: row.id,
+    capture_id: row.capture_id,
+    timestamp: row.timestamp,
+    temp: row.temp,
+    rh: row.rh,
+    location: row.location_id === null
+      ? null
+      : { id: row.location_id, capturesample_id: row.location_sample!, timestamp: row.location_timestamp!, description: row.location_description! }
+  }
 }
 
-export const LOCATION_COLUMNS = sql`l.id AS location_id, l.capturesample_id AS location_sample, l.timestamp AS location_timestamp, l.description AS location_description`
+/**
+ * A timestamp as `Date#toISOString` writes it, made by the database: a listing of samples then
+ * needs no date parsing and formatting per row in Node (a fifth of its time).
+ */
+export function isoTimestamp (column: ReturnType<typeof sql.ref>): ReturnType<typeof sql> {
+  return sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+}
+
+export const SAMPLE_COLUMNS = sql`s.id, s.capture_id, ${isoTimestamp(sql.ref('s.timestamp'))} AS timestamp, s.temp, s.rh,
+  l.id AS location_id, l.capturesample_id AS location_sample, ${isoTimestamp(sql.ref('l.timestamp'))} AS location_timestamp,
+  l.description AS location_description`
 
 /**
  * A capture's own samples, newest first, each with the location of its physical sample (which
@@ -158,7 +179,7 @@ export const LOCATION_COLUMNS = sql`l.id AS location_id, l.capturesample_id AS l
  */
 export async function listCaptureSamples (db: Kysely<Database>, captureId: number, offset: number, limit: number): Promise<{ items: SampleRow[], total: number } | undefined> {
   const { rows } = await sql<FlatSampleRow & { nsamples: number }>`
-    SELECT c.nsamples, s.id, s.capture_id, s.timestamp, s.temp, s.rh, ${LOCATION_COLUMNS}
+    SELECT c.nsamples, ${SAMPLE_COLUMNS}
     FROM capture c
     LEFT JOIN LATERAL (
       SELECT * FROM capture_sample s WHERE s.capture_id = c.id
@@ -173,7 +194,7 @@ export async function listCaptureSamples (db: Kysely<Database>, captureId: numbe
     ORDER BY s.timestamp DESC, s.id ASC`.execute(db)
   const first = rows[0]
   if (first === undefined) return undefined
-  const items = first.id === null ? [] : rows.map(({ nsamples: _, ...row }) => withLocation(row))
+  const items = first.id === null ? [] : rows.map(withLocation)
   return { items, total: first.nsamples }
 }
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import { LOCATION_COLUMNS, withLocation, type SampleRow } from './captures.js'
+import { SAMPLE_COLUMNS, withLocation, type FlatSampleRow, type SampleRow } from './captures.js'
 import type { Database } from './schema.js'
 
 export interface Window {
@@ -22,8 +22,8 @@ function windowWhere ({ tagId, start, end }: Window): ReturnType<typeof sql> {
 export async function listWindow (db: Kysely<Database>, window: Window, offset: number, limit: number): Promise<{ items: SampleRow[], total: number }> {
   const where = windowWhere(window)
   const [items, total] = await Promise.all([
-    sql<Parameters<typeof withLocation>[0]>`
-      SELECT s.id, s.capture_id, s.timestamp, s.temp, s.rh, ${LOCATION_COLUMNS}
+    sql<FlatSampleRow>`
+      SELECT ${SAMPLE_COLUMNS}
       FROM capture_sample s LEFT JOIN location l ON l.capturesample_id = s.id
       WHERE ${where}
       ORDER BY s.timestamp DESC, s.id DESC OFFSET ${offset} LIMIT ${limit}`.execute(db),
