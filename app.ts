@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import path from 'node:path'
 import accepts from '@fastify/accepts'
 import autoload from '@fastify/autoload'
@@ -5,7 +6,7 @@ import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import addFormatsPlugin from 'ajv-formats'
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Config, Scopes } from './config.js'
 import auth from './plugins/auth.js'
 import db from './plugins/db.js'
@@ -63,7 +64,17 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
     forceCloseConnections: true,
     pluginTimeout: 120_000, // a cold embedded PGlite takes seconds on a busy machine
-    bodyLimit: 64 * 1024
+    bodyLimit: 64 * 1024,
+    // URLs the router cannot take get the API's error shape too, without echoing the URL
+    frameworkErrors: (error, _request, untypedReply) => {
+      const reply = untypedReply as FastifyReply
+      const status = error.statusCode ?? 400
+      const [code, message] = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? ['path_too_long', 'A path parameter is too long']
+        : error.code === 'FST_ERR_BAD_URL' ? ['bad_url', 'The URL cannot be decoded'] : ['bad_request', 'The request cannot be routed']
+      void reply.code(status).type('application/json; charset=utf-8')
+        .send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, code })
+    }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Query strings and path parameters are text, so they are coerced ("25" → 25); JSON bodies

@@ -46,7 +46,9 @@ export async function startDevIdp ({ port = 0, audience }: DevIdpOptions): Promi
   const issuer = `http://127.0.0.1:${server.address().port}`
   server.issuer.url = issuer
 
-  server.service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }, req: { headers: Record<string, string | string[] | undefined>, body?: { grant_type?: string } }) => {
+  server.service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }, req: { headers: Record<string, string | string[] | undefined>, body?: { grant_type?: string, aud?: unknown } }) => {
+    // the mock honours a requested audience for client credentials only; the password grant too
+    if (typeof req.body?.aud === 'string' && req.body.aud !== '') token.payload.aud = req.body.aud
     if (token.payload.aud === undefined || (Array.isArray(token.payload.aud) && token.payload.aud.length === 0)) {
       token.payload.aud = audience
     }

@@ -173,3 +173,13 @@ t.test('CSV only when the Accept header prefers it, by its q-values; Vary: Accep
     t.match(res.headers.vary, /Accept/)
   }
 })
+
+t.test('URLs the router cannot take get the API error shape, without the URL echoed', async t => {
+  const long = await ctx.app.inject({ url: `${CONSUMER}/captures/${'9'.repeat(150)}` })
+  t.equal(long.statusCode, 414)
+  t.match(long.json(), { statusCode: 414, error: 'URI Too Long', code: 'path_too_long', message: String })
+  t.notOk(long.body.includes('9'.repeat(150)))
+  const bad = await ctx.app.inject({ url: `${CONSUMER}/tag/%zz` })
+  t.equal(bad.statusCode, 400)
+  t.match(bad.json(), { statusCode: 400, error: 'Bad Request', code: 'bad_url' })
+})
