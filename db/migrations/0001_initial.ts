@@ -63,9 +63,7 @@ export async function up (db: Kysely<unknown>): Promise<void> {
       -- the capture's samples go with it (trigger below); only store_capture() writes samples,
       -- with the id of the capture it has just inserted, so no per-row key check is needed
       capture_id integer NOT NULL,
-      -- the capture's tag, copied so that one tag's samples are indexed without a join. No foreign
-      -- key of its own: the capture's covers it (and its cascade), and a second check per row
-      -- costs a fifth of the insert (docs/performance.md)
+      -- the capture's tag, copied so that one tag's samples are indexed without a join
       tag_id integer NOT NULL,
       timestamp timestamptz NOT NULL,
       temp double precision NOT NULL,
