@@ -68,14 +68,22 @@ function fastifyCode (error: FastifyError): string {
   }
 }
 
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'])
+
 /**
  * PostgreSQL refusals that are the request's fault or a race, not ours: a value it cannot store
  * (a NUL character, say) is the caller's 400; a record removed or added by a concurrent request
- * between our check and our write is a 409 — the same answer a moment later would have given.
+ * between our check and our write is a 409 — the same answer a moment later would have given;
+ * a deadlock, or a database that cannot be reached, is a 503 to retry.
  */
-function databaseRefusal (error: unknown): { status: number, code: string, message: string } | null {
+function databaseRefusal (error: unknown): { status: number, code: string, message: string, retry?: boolean } | null {
   const e = error as { severity?: unknown, code?: unknown }
+  if (typeof e.code === 'string' && CONNECTION_FAILURES.has(e.code)) return { status: 503, code: 'database_unavailable', message: 'The database cannot be reached; try again shortly', retry: true }
   if (typeof e.severity !== 'string' || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null
+  // a deadlock or serialization failure is transient: the same request again will go through
+  if (e.code === '40P01' || e.code === '40001') return { status: 503, code: 'database_busy', message: 'The database was busy with a conflicting change; try again', retry: true }
+  // connection exceptions, too many connections, shutting down
+  if (/^(08|53|57P0)/.test(e.code)) return { status: 503, code: 'database_unavailable', message: 'The database cannot serve the request now; try again shortly', retry: true }
   if (e.code.startsWith('22')) return { status: 400, code: 'invalid_value', message: 'The request holds a value that cannot be stored (for example a NUL character)' }
   if (e.code === '23503') return { status: 409, code: 'concurrent_change', message: 'A record this request refers to was removed meanwhile' }
   if (e.code === '23505') return { status: 409, code: 'concurrent_change', message: 'A record this request would create was created meanwhile' }
@@ -94,8 +102,9 @@ export default fp(async function errors (app: FastifyInstance) {
   app.setErrorHandler(function (error: FastifyError, request, reply) {
     const refusal = databaseRefusal(error)
     if (refusal !== null) {
-      request.log.info({ sqlstate: error.code }, 'database refused the request')
+      request.log[refusal.status >= 500 ? 'warn' : 'info']({ code: error.code }, 'database refused the request')
       const body: ErrorBody = { statusCode: refusal.status, error: STATUS_CODES[refusal.status] ?? 'Error', message: refusal.message, code: refusal.code }
+      if (refusal.retry === true) void reply.header('retry-after', '1')
       return reply.code(refusal.status).type('application/json; charset=utf-8').send(body)
     }
     const extras = extrasOf(error)

@@ -18,11 +18,17 @@ function line (row: CsvRow): string {
   return `${row.timestamp.toISOString()},${row.temp},${row.rh ?? ''}\n`
 }
 
-/** Streams `timestamp,temp,rh` batch by batch: the whole result is never held in memory. */
-export function sendCsv (reply: FastifyReply, batches: AsyncIterable<CsvRow[]>, filename: string): FastifyReply {
+/**
+ * Streams `timestamp,temp,rh` batch by batch: the whole result is never held in memory. The
+ * first batch is read before anything is sent, so a query that fails answers as an error, not
+ * as a 200 with an empty file.
+ */
+export async function sendCsv (reply: FastifyReply, batches: AsyncIterable<CsvRow[]>, filename: string): Promise<FastifyReply> {
+  const iterator = batches[Symbol.asyncIterator]()
+  const first = await iterator.next()
   async function * lines (): AsyncGenerator<string> {
     yield 'timestamp,temp,rh\n'
-    for await (const batch of batches) yield batch.map(line).join('')
+    for (let batch = first; batch.done !== true; batch = await iterator.next()) yield batch.value.map(line).join('')
   }
   return reply
     .type('text/csv; charset=utf-8')

@@ -9,8 +9,16 @@ export const WindowQuery = Type.Object({
 
 /** The window's bounds (null = unbounded); 400 when it ends before it starts. */
 export function windowBounds (query: { starttime?: string, endtime?: string }): { start: Date | null, end: Date | null } {
-  const start = query.starttime === undefined ? null : new Date(query.starttime)
-  const end = query.endtime === undefined ? null : new Date(query.endtime)
+  const start = instant(query.starttime, 'starttime')
+  const end = instant(query.endtime, 'endtime')
   if (start !== null && end !== null && start > end) throw new Errors.badRequest('starttime is after endtime')
   return { start, end }
+}
+
+/** The format check admits what JavaScript has no instant for (a leap second: 23:59:60). */
+function instant (value: string | undefined, name: string): Date | null {
+  if (value === undefined) return null
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) throw new Errors.badRequest(`${name} is not a time this API can use: ${JSON.stringify(value)}`)
+  return date
 }

@@ -195,11 +195,12 @@ t.test('tokens and Authorization headers never reach the log', async tt => {
 })
 
 t.test('the dev IdP gives a user token the audience asked for, as it does a client token', async t => {
-  for (const grant of [{ grant_type: 'password', username: 'dev|aud', password: 'x' }, { grant_type: 'client_credentials', client_id: 'c' }]) {
-    const res = await fetch(idp.tokenUrl, { method: 'POST', body: new URLSearchParams({ ...grant, scope: 'read:user', aud: 'another-api' }) })
+  const grants: Array<[string, Record<string, string>]> = [['password', { username: 'dev|aud', password: 'x' }], ['client_credentials', { client_id: 'c' }]]
+  for (const [grantType, grant] of grants) {
+    const res = await fetch(idp.tokenUrl, { method: 'POST', body: new URLSearchParams({ grant_type: grantType, ...grant, scope: 'read:user', aud: 'another-api' }) })
     const { access_token: token } = await res.json() as { access_token: string }
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { aud: unknown }
-    t.equal(payload.aud, 'another-api', grant.grant_type)
-    t.match((await call(bearer(token))).body, { code: 'wrong_audience' }, `${grant.grant_type}: refused by an API with another audience`)
+    t.equal(payload.aud, 'another-api', grantType)
+    t.match((await call(bearer(token))).body, { code: 'wrong_audience' }, `${grantType}: refused by an API with another audience`)
   }
 })

@@ -183,3 +183,14 @@ t.test('URLs the router cannot take get the API error shape, without the URL ech
   t.equal(bad.statusCode, 400)
   t.match(bad.json(), { statusCode: 400, error: 'Bad Request', code: 'bad_url' })
 })
+
+t.test('a leap second is a valid date-time but no instant: 400 naming the bound, in JSON and in CSV', async t => {
+  const tag = await newTag()
+  for (const accept of ['application/json', 'text/csv']) {
+    for (const route of ['samples', 'locations']) {
+      const res = await ctx.app.inject({ url: `${CONSUMER}/${route}?serial=${tag.serial}&starttime=2026-12-31T23:59:60Z`, headers: { accept } })
+      t.equal(res.statusCode, 400, `${route}, ${accept}`)
+      t.match(res.json(), { code: 'bad_request', message: /starttime/ })
+    }
+  }
+})

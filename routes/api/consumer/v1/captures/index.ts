@@ -100,7 +100,7 @@ const captures: FastifyPluginAsyncTypebox = async app => {
     const notFound = (): Error => detailed(new Errors.notFound(`No capture with id ${id}`), { code: 'capture_not_found' })
     if (wantsCsv(request, reply)) {
       if (await findCapture(app.db, id) === undefined) throw notFound()
-      return sendCsv(reply, captureSampleBatches(app.db, id), `capture-${id}.csv`)
+      return await sendCsv(reply, captureSampleBatches(app.db, id), `capture-${id}.csv`)
     }
     const page = await listCaptureSamples(app.db, id, request.query.offset, request.query.limit)
     if (page === undefined) throw notFound()

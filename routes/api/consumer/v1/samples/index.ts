@@ -28,7 +28,7 @@ const samples: FastifyPluginAsyncTypebox = async app => {
     const tag = await findTagBySerial(app.db, serial)
     if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${serial}"`), { code: 'tag_not_found' })
     const window = { tagId: tag.id, ...windowBounds(request.query) }
-    if (wantsCsv(request, reply)) return sendCsv(reply, windowBatches(app.db, window), `${serial}.csv`)
+    if (wantsCsv(request, reply)) return await sendCsv(reply, windowBatches(app.db, window), `${serial}.csv`)
     const { items, total } = await listWindow(app.db, window, offset, limit)
     setPageHeaders(request, reply, request.query, total)
     return items
