@@ -164,32 +164,33 @@ const results: Latency[] = []
 const facts: string[] = []
 let plan = ''
 
-console.log('seeding the 100 000-sample database…')
-const small = await seed('100k', 10, false)
-try {
-  const server = await startBenchServer({ DATABASE_URL: small.url })
+/** Seeds a database, runs `measure` against a server on it, then drops it. */
+async function onSeeded (name: string, typicalTags: number, heavy: boolean, measure: (base: string, seeded: Seeded) => Promise<void>): Promise<Seeded> {
+  const seeded = await seed(name, typicalTags, heavy)
   try {
-    results.push(await windows('100 k-sample database, typical tag (10 000 stored rows)', server.ours, small, Array.from({ length: small.typicalTags }, (_, i) => i + 1), TYPICAL))
-  } finally { server.stop() }
-} finally {
-  await new Promise(resolve => setTimeout(resolve, 1000))
-  await drop(small.url)
+    const server = await startBenchServer({ DATABASE_URL: seeded.url })
+    try { await measure(server.ours, seeded) } finally { server.stop() }
+  } finally {
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    await drop(seeded.url)
+  }
+  return seeded
 }
+
+const typicalTagsOf = (seeded: Seeded): number[] => Array.from({ length: seeded.typicalTags }, (_, i) => i + 1)
+
+console.log('seeding the 100 000-sample database…')
+const small = await onSeeded('100k', 10, false, async (base, seeded) => {
+  results.push(await windows('100 k-sample database, typical tag (10 000 stored rows)', base, seeded, typicalTagsOf(seeded), TYPICAL))
+})
 facts.push(`100 k database: ${small.rows} sample rows, ${(small.bytes / 1e6).toFixed(0)} MB, seeded in ${small.seconds} s.`)
 
 console.log('seeding the 10 000 000-sample database (a few minutes)…')
-const big = await seed('10m', 999, true)
-try {
-  const server = await startBenchServer({ DATABASE_URL: big.url })
-  try {
-    results.push(await windows('10 M-sample database, typical tag (10 000 stored rows)', server.ours, big, Array.from({ length: big.typicalTags }, (_, i) => i + 1), TYPICAL))
-    results.push(await windows('10 M-sample database, heavy tag (2 000 captures, 250 000 stored rows)', server.ours, big, [big.heavyTag!], HEAVY))
-  } finally { server.stop() }
-  plan = await explain(big.url, big.heavyTag!, big.now)
-} finally {
-  await new Promise(resolve => setTimeout(resolve, 1000))
-  await drop(big.url)
-}
+const big = await onSeeded('10m', 999, true, async (base, seeded) => {
+  results.push(await windows('10 M-sample database, typical tag (10 000 stored rows)', base, seeded, typicalTagsOf(seeded), TYPICAL))
+  results.push(await windows('10 M-sample database, heavy tag (2 000 captures, 250 000 stored rows)', base, seeded, [seeded.heavyTag!], HEAVY))
+  plan = await explain(seeded.url, seeded.heavyTag!, seeded.now)
+})
 facts.push(`10 M database: ${big.rows} sample rows (${big.typicalTags} typical tags and one heavy tag), ${(big.bytes / 1e9).toFixed(1)} GB, seeded in ${big.seconds} s.`)
 
 const [smallTypical, bigTypical, bigHeavy] = results as [Latency, Latency, Latency]

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { lockTag } from './tags.js'
 import type { DecodedCapture } from '../codec/index.js'
 import type { Capture, CaptureStatus, Database } from './schema.js'
 
@@ -206,7 +207,7 @@ export async function deleteCapture (db: Kysely<Database>, id: number): Promise<
   return await db.transaction().execute(async trx => {
     const capture = await trx.selectFrom('capture').select(['tag_id', 'timestamp']).where('id', '=', id).executeTakeFirst()
     if (capture === undefined) return false
-    await sql`SELECT id FROM tag WHERE id = ${capture.tag_id} FOR NO KEY UPDATE`.execute(trx)
+    await lockTag(trx, capture.tag_id)
     await sql`
       WITH doomed AS (
         SELECT id, resetsalltime, seq, rawtemp, rawrh FROM capture_sample WHERE capture_id = ${id} AND canonical

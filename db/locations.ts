@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { lockTag } from './tags.js'
 import type { Database, Location } from './schema.js'
 
 export interface LocatedSample {
@@ -31,7 +32,7 @@ export async function hasScanned (db: Kysely<Database>, userId: number, tagId: n
  */
 export async function createLocation (db: Kysely<Database>, tagId: number, sampleId: number, description: string): Promise<Location | 'exists' | 'gone'> {
   return await db.transaction().execute(async trx => {
-    await sql`SELECT id FROM tag WHERE id = ${tagId} FOR NO KEY UPDATE`.execute(trx)
+    await lockTag(trx, tagId)
     const sample = await canonicalSample(trx, sampleId)
     if (sample === undefined || sample.tagId !== tagId) return 'gone'
     const location = await trx.insertInto('location').values({ capturesample_id: sample.canonicalId, tag_id: tagId, description })

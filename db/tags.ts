@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database, NewTag, Tag } from './schema.js'
 
 const SERIAL_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
@@ -62,4 +62,13 @@ export async function listTags (db: Kysely<Database>, offset: number, limit: num
     db.selectFrom('tag').select(eb => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   ])
   return { items, total: total.n }
+}
+
+/**
+ * Takes the tag's row lock for the rest of the transaction. Storing a capture (store_capture),
+ * deleting one and adding a location all hold it, so they happen one at a time per tag and each
+ * sees what the one before committed.
+ */
+export async function lockTag (trx: Transaction<Database>, tagId: number): Promise<void> {
+  await sql`SELECT id FROM tag WHERE id = ${tagId} FOR NO KEY UPDATE`.execute(trx)
 }

@@ -46,6 +46,11 @@ function extrasOf (error: unknown): ErrorExtras {
 
 const OWN_CODES = new Set(Object.values(Errors).map(E => new E('').code))
 
+/** 404 `tag_not_found`: the consumer routes that take a serial. */
+export function tagNotFound (serial: string): Error {
+  return detailed(new Errors.notFound(`No tag with serial "${serial}"`), { code: 'tag_not_found' })
+}
+
 /** Seconds a client should wait before retrying when the IdP is unreachable. */
 export const IDP_RETRY_AFTER_SECONDS = 10
 

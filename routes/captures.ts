@@ -6,7 +6,7 @@ import {
 } from '../codec/index.js'
 import { insertCapture, type StoredCapture } from '../db/captures.js'
 import { findTagBySerial } from '../db/tags.js'
-import { detailed, Errors } from '../plugins/errors.js'
+import { detailed, Errors, tagNotFound } from '../plugins/errors.js'
 import type { Capture, CaptureBody } from './schemas.js'
 
 /** Decoder failures as HTTP errors, with the original system's `ecode` (SPEC §5). */
@@ -52,9 +52,8 @@ const PARAM_FIELDS: Record<string, string> = { x: 'statusb64', t: 'timeintb64', 
  */
 export async function postCapture (app: FastifyInstance, body: Static<typeof CaptureBody>, userId: number | null): Promise<StoredCapture> {
   const scanTime = app.now()
-  const notFound = (): Error => detailed(new Errors.notFound(`No tag with serial "${body.serial}"`), { code: 'tag_not_found' })
-  const tag = await findTagBySerial(app.db, body.serial)
-  if (tag === undefined) throw notFound()
+    const tag = await findTagBySerial(app.db, body.serial)
+  if (tag === undefined) throw tagNotFound(body.serial)
   let decoded
   try {
     decoded = decode({
@@ -71,7 +70,7 @@ export async function postCapture (app: FastifyInstance, body: Static<typeof Cap
     throw err
   }
   const result = await insertCapture(app.db, { tagId: tag.id, tagSerial: tag.serial, userId, scanTime, decoded })
-  if (result === undefined) throw notFound() // deleted meanwhile
+  if (result === undefined) throw tagNotFound(body.serial) // deleted meanwhile
   if (!result.created) {
     throw detailed(new Errors.conflict('This capture has been stored already (the same URL was posted before)'), {
       code: 'capture_exists', details: { capture_id: result.existingId }

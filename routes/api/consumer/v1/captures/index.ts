@@ -4,7 +4,7 @@ import { findCapture, listCaptures, listCaptureSamples } from '../../../../../db
 import { findTagBySerial } from '../../../../../db/tags.js'
 import { findUserBySub } from '../../../../../db/users.js'
 import { claimsOf } from '../../../../../plugins/auth.js'
-import { detailed, Errors } from '../../../../../plugins/errors.js'
+import { detailed, Errors, tagNotFound } from '../../../../../plugins/errors.js'
 import { bearer } from '../../../../../plugins/swagger.js'
 import { captureSampleBatches } from '../../../../../db/samples.js'
 import { captureView, postCapture } from '../../../../captures.js'
@@ -67,7 +67,7 @@ const captures: FastifyPluginAsyncTypebox = async app => {
     }
   }, async (request, reply) => {
     const tag = await findTagBySerial(app.db, request.query.serial)
-    if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${request.query.serial}"`), { code: 'tag_not_found' })
+    if (tag === undefined) throw tagNotFound(request.query.serial)
     const { items, total } = await listCaptures(app.db, { tagId: tag.id }, request.query.offset, request.query.limit)
     setPageHeaders(request, reply, request.query, total)
     return items.map(captureView)

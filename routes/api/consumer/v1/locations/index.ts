@@ -7,7 +7,7 @@ import {
 import { findTagBySerial } from '../../../../../db/tags.js'
 import { findUserBySub } from '../../../../../db/users.js'
 import { claimsOf } from '../../../../../plugins/auth.js'
-import { detailed, Errors } from '../../../../../plugins/errors.js'
+import { detailed, Errors, tagNotFound } from '../../../../../plugins/errors.js'
 import { bearer } from '../../../../../plugins/swagger.js'
 import { Page, pageHeaders, setPageHeaders } from '../../../../pagination.js'
 import { errorResponses, Id, IdParams, Location, Serial } from '../../../../schemas.js'
@@ -97,7 +97,7 @@ const locations: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const { serial, offset, limit } = request.query
     const tag = await findTagBySerial(app.db, serial)
-    if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${serial}"`), { code: 'tag_not_found' })
+    if (tag === undefined) throw tagNotFound(serial)
     const { start, end } = windowBounds(request.query)
     const { items, total } = await listLocations(app.db, tag.id, start, end, offset, limit)
     setPageHeaders(request, reply, request.query, total)

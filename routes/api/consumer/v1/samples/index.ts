@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { listWindow, windowBatches } from '../../../../../db/samples.js'
 import { findTagBySerial } from '../../../../../db/tags.js'
-import { detailed, Errors } from '../../../../../plugins/errors.js'
+import { tagNotFound } from '../../../../../plugins/errors.js'
 import { jsonOrCsv, sendCsv, wantsCsv } from '../../../../csv.js'
 import { Page, pageHeaders, setPageHeaders } from '../../../../pagination.js'
 import { errorResponses, Sample, Serial } from '../../../../schemas.js'
@@ -26,7 +26,7 @@ const samples: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const { serial, offset, limit } = request.query
     const tag = await findTagBySerial(app.db, serial)
-    if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${serial}"`), { code: 'tag_not_found' })
+    if (tag === undefined) throw tagNotFound(serial)
     const window = { tagId: tag.id, ...windowBounds(request.query) }
     if (wantsCsv(request, reply)) return await sendCsv(reply, windowBatches(app.db, window), `${serial}.csv`)
     const { items, total } = await listWindow(app.db, window, offset, limit)

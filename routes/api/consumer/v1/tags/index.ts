@@ -5,7 +5,7 @@ import { findTagBySerial } from '../../../../../db/tags.js'
 import { findUserBySub } from '../../../../../db/users.js'
 import { claimsOf } from '../../../../../plugins/auth.js'
 import { bearer } from '../../../../../plugins/swagger.js'
-import { detailed, Errors } from '../../../../../plugins/errors.js'
+import { tagNotFound } from '../../../../../plugins/errors.js'
 import { errorResponses, PublicTag, Serial } from '../../../../schemas.js'
 
 const tags: FastifyPluginAsyncTypebox = async app => {
@@ -18,7 +18,7 @@ const tags: FastifyPluginAsyncTypebox = async app => {
     }
   }, async request => {
     const tag = await findTagBySerial(app.db, request.params.serial)
-    if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${request.params.serial}"`), { code: 'tag_not_found' })
+    if (tag === undefined) throw tagNotFound(request.params.serial)
     return { serial: tag.serial, timeregistered: tag.timeregistered, description: tag.description }
   })
 
@@ -32,7 +32,7 @@ const tags: FastifyPluginAsyncTypebox = async app => {
     }
   }, async request => {
     const tag = await findTagBySerial(app.db, request.params.serial)
-    if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${request.params.serial}"`), { code: 'tag_not_found' })
+    if (tag === undefined) throw tagNotFound(request.params.serial)
     const user = await findUserBySub(app.db, claimsOf(request).sub)
     return user !== undefined && await hasScanned(app.db, user.id, tag.id)
   })

@@ -6,7 +6,7 @@ import { findTagBySerial } from '../../../../../db/tags.js'
 import { findUserBySub } from '../../../../../db/users.js'
 import type { AppUser } from '../../../../../db/schema.js'
 import { claimsOf } from '../../../../../plugins/auth.js'
-import { detailed, Errors } from '../../../../../plugins/errors.js'
+import { detailed, Errors, tagNotFound } from '../../../../../plugins/errors.js'
 import { bearer } from '../../../../../plugins/swagger.js'
 import { Page, pageHeaders, setPageHeaders } from '../../../../pagination.js'
 import { errorResponses, IdParams, Serial, TagView } from '../../../../schemas.js'
@@ -30,7 +30,7 @@ const tagviews: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const user = await caller(request)
     const tag = await findTagBySerial(app.db, request.body.tagserial)
-    if (tag === undefined) throw detailed(new Errors.notFound(`No tag with serial "${request.body.tagserial}"`), { code: 'tag_not_found' })
+    if (tag === undefined) throw tagNotFound(request.body.tagserial)
     return await reply.code(201).send(await createTagView(app.db, user.id, tag.id))
   })
 
